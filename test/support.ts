@@ -1,0 +1,54 @@
+/** Helpers the tests share: a real SDK wired to native fetch, and raw token requests for exact assertions. */
+import { SDK } from "@ringcentral/sdk"
+import { randomUUID } from "node:crypto"
+
+export interface AppCredentials {
+  readonly clientId: string
+  readonly clientSecret?: string
+}
+
+/** The real `@ringcentral/sdk` with the native fetch injected, and a cache of its own. */
+export const newSdk = (server: string, app: AppCredentials) =>
+  new SDK({
+    server,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret ?? "",
+    fetch,
+    Request,
+    Response,
+    Headers,
+    cachePrefix: `test-${randomUUID()}`
+  })
+
+const basic = (app: AppCredentials) =>
+  `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret ?? ""}`).toString("base64")}`
+
+export interface RawResponse {
+  readonly status: number
+  readonly headers: Headers
+  readonly json: any
+}
+
+/** A token-endpoint POST with Basic auth, returning the status, headers and parsed body. */
+export const postForm = async (
+  url: string,
+  form: Record<string, string>,
+  app?: AppCredentials
+): Promise<RawResponse> => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...(app === undefined ? {} : { authorization: basic(app) })
+    },
+    body: new URLSearchParams(form)
+  })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, json: text === "" ? undefined : JSON.parse(text) }
+}
+
+export const getJson = async (url: string, accessToken?: string): Promise<RawResponse> => {
+  const response = await fetch(url, accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, json: text === "" ? undefined : JSON.parse(text) }
+}
