@@ -26,7 +26,20 @@ const basic = (app: AppCredentials) =>
 export interface RawResponse {
   readonly status: number
   readonly headers: Headers
+  readonly text: string
+  /** The body parsed as JSON, or undefined when it is empty or not JSON. */
   readonly json: any
+}
+
+const read = async (response: Response): Promise<RawResponse> => {
+  const text = await response.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: response.status, headers: response.headers, text, json }
 }
 
 /** A token-endpoint POST with Basic auth, returning the status, headers and parsed body. */
@@ -43,12 +56,9 @@ export const postForm = async (
     },
     body: new URLSearchParams(form)
   })
-  const text = await response.text()
-  return { status: response.status, headers: response.headers, json: text === "" ? undefined : JSON.parse(text) }
+  return read(response)
 }
 
 export const getJson = async (url: string, accessToken?: string): Promise<RawResponse> => {
-  const response = await fetch(url, accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } })
-  const text = await response.text()
-  return { status: response.status, headers: response.headers, json: text === "" ? undefined : JSON.parse(text) }
+  return read(await fetch(url, accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } }))
 }

@@ -20,9 +20,13 @@ const emulator = Command.make(
     accessTokenTtl: Flag.Int("access-token-ttl").pipe(
       Flag.withDescription("Access token lifetime in seconds (expires_in)"),
       Flag.withDefault(3600)
+    ),
+    sessionLimit: Flag.Int("session-limit").pipe(
+      Flag.withDescription("Parallel sessions per user; a login past it ends the oldest"),
+      Flag.withDefault(5)
     )
   },
-  Effect.fn(function*({ port, host, noRateLimit, accessTokenTtl }) {
+  Effect.fn(function*({ port, host, noRateLimit, accessTokenTtl, sessionLimit }) {
     const serve = Effect.gen(function*() {
       const running = yield* Emulator
       const jwt = Redacted.value(yield* running.mintJwt())
@@ -48,6 +52,7 @@ const emulator = Command.make(
       port,
       host,
       accessTokenTtlSeconds: accessTokenTtl,
+      sessionLimit,
       ...(noRateLimit ? { authRateLimit: false, apiRateLimit: false } : {})
     })))
   })

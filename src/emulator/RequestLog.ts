@@ -42,5 +42,6 @@ export class RequestLog {
 
   clear(): void {
     this.entries.length = 0
+    this.seq = 0
   }
 }
