@@ -11,18 +11,18 @@ import { demoJwtApp, demoPasswordApp, demoUser, Emulator, layer } from "../emula
 const emulator = Command.make(
   "emulator",
   {
-    port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on; 0 picks a free one"), Flag.withDefault(0)),
-    host: Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("127.0.0.1")),
+    port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on (default 0: any free port)"), Flag.withDefault(0)),
+    host: Flag.String("host").pipe(Flag.withDescription("Address to listen on (default 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
     noRateLimit: Flag.Boolean("no-rate-limit").pipe(
       Flag.withDescription("Switch off the 5-logins-a-minute auth limit and the API limit, for load tests"),
       Flag.withDefault(false)
     ),
     accessTokenTtl: Flag.Int("access-token-ttl").pipe(
-      Flag.withDescription("Access token lifetime in seconds (expires_in)"),
+      Flag.withDescription("Access token lifetime in seconds, expires_in (default 3600)"),
       Flag.withDefault(3600)
     ),
     sessionLimit: Flag.Int("session-limit").pipe(
-      Flag.withDescription("Parallel sessions per user; a login past it ends the oldest"),
+      Flag.withDescription("Parallel sessions per user; a login past it ends the oldest (default 5)"),
       Flag.withDefault(5)
     )
   },
