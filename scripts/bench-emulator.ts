@@ -8,7 +8,7 @@ import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { Agent, request } from "node:http"
 import { parseArgs } from "node:util"
-import { demoJwtApp, tokenPath } from "../src/emulator/index.ts"
+import { demoJwtApp, tokenPath } from "ringcentral-effect-auth/emulator"
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
  * `npm run emulator`: runs the RingCentral emulator in the foreground and prints what a client needs to use it.
  * The credentials it prints are the emulator's own demo values, not real ones.

@@ -39,6 +39,8 @@ export interface EmulatorService {
   /** Every request answered so far, in order. */
   readonly requests: Effect.Effect<ReadonlyArray<RequestLogEntry>>
   readonly clearRequests: Effect.Effect<void>
+  /** Every access and refresh token issued so far, for tests that check a client never prints one. */
+  readonly issuedTokens: Effect.Effect<ReadonlyArray<Redacted.Redacted<string>>>
   /** Moves the emulator's clock forward, to expire tokens or end a rate-limit window without waiting. */
   readonly advanceClock: (duration: Duration.Input) => Effect.Effect<void>
   /** Ends every session and clears the rate limits, the scripted faults, the log and the clock offset. */
@@ -222,6 +224,7 @@ const makeService = (parts: Parts, url: string): EmulatorService => ({
   script: (path, ...scripted) => Effect.sync(() => parts.faults.script(path, scripted)),
   requests: Effect.sync(() => parts.log.list()),
   clearRequests: Effect.sync(() => parts.log.clear()),
+  issuedTokens: Effect.sync(() => parts.platform.sessions.issuedTokens().map((token) => Redacted.make(token))),
   advanceClock: (duration) => Effect.sync(() => void parts.platform.advanceClock(Duration.toMillis(duration))),
   reset: Effect.sync(() => resetAll(parts))
 })
@@ -257,6 +260,7 @@ export interface RunningEmulator {
   readonly script: (path: string, ...faults: ReadonlyArray<Fault>) => void
   readonly requests: () => ReadonlyArray<RequestLogEntry>
   readonly clearRequests: () => void
+  readonly issuedTokens: () => ReadonlyArray<string>
   readonly advanceClock: (ms: number) => void
   readonly reset: () => void
   readonly stop: () => Promise<void>
@@ -274,6 +278,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     script: (path, ...faults) => run(emulator.script(path, ...faults)),
     requests: () => run(emulator.requests),
     clearRequests: () => run(emulator.clearRequests),
+    issuedTokens: () => run(emulator.issuedTokens).map((token) => Redacted.value(token)),
     advanceClock: (ms) => run(emulator.advanceClock(ms)),
     reset: () => run(emulator.reset),
     stop: () => runtime.dispose()

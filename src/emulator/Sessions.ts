@@ -52,6 +52,8 @@ export class Sessions {
   private readonly byRefresh = new Map<string, Session>()
   private readonly byPreviousRefresh = new Map<string, Session>()
   private readonly byUser = new Map<number, Array<Session>>()
+  /** Every token issued, newest last, so tests can check a client never prints one. */
+  private readonly issued: Array<string> = []
 
   constructor(options: SessionOptions) {
     this.options = options
@@ -139,7 +141,17 @@ export class Sessions {
     return count
   }
 
+  issuedTokens(): ReadonlyArray<string> {
+    return [...this.issued]
+  }
+
+  private remember(token: string): void {
+    this.issued.push(token)
+    if (this.issued.length > 200_000) this.issued.splice(0, 20_000)
+  }
+
   clear(): void {
+    this.issued.length = 0
     this.byAccess.clear()
     this.byRefresh.clear()
     this.byPreviousRefresh.clear()
@@ -149,11 +161,13 @@ export class Sessions {
   private issue(session: Session, requestedAccessTtl: number | undefined, nowMs: number): void {
     const ttl = Math.min(requestedAccessTtl ?? this.options.accessTokenTtlSeconds, this.options.accessTokenTtlSeconds)
     session.accessToken = newToken()
+    this.remember(session.accessToken)
     session.accessExpiresAt = nowMs + ttl * 1000
     session.accessFirstUsedAt = undefined
     this.byAccess.set(session.accessToken, session)
     if (session.app.issueRefreshTokens) {
       session.refreshToken = newToken()
+      this.remember(session.refreshToken)
       session.refreshExpiresAt = nowMs + this.options.refreshTokenTtlSeconds * 1000
       this.byRefresh.set(session.refreshToken, session)
     }
