@@ -10,15 +10,16 @@ const levels = { debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as
 const loggerFor = (format: LogFormat) => {
   switch (format) {
     case "json":
-      return Logger.consoleJson
+      return Logger.withConsoleError(Logger.formatJson)
     case "logfmt":
-      return Logger.consoleLogFmt
+      return Logger.withConsoleError(Logger.formatLogFmt)
     case "pretty":
       return Logger.consolePretty()
   }
 }
 
-/** Replaces the default logger, and sends every line to stderr so stdout stays for results. */
+/** Replaces the default logger, and sends every line to stderr so stdout stays for results (`LogToStderr` only
+ * moves the pretty logger; the JSON and logfmt ones are built on `console.error` for the same reason). */
 export const layer = (format: LogFormat, level: LogLevel): Layer.Layer<never> =>
   Layer.mergeAll(
     Logger.layer([loggerFor(format)]),

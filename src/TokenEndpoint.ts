@@ -103,7 +103,7 @@ const failedFields = (issue: unknown): ReadonlyArray<string> => {
 }
 
 const describeBody = (contentType: string | undefined, text: string) =>
-  text === "" ? "an empty body" : `a ${contentType?.split(";")[0] ?? "body"} of ${text.length} bytes that is not RingCentral's JSON`
+  text === "" ? "an empty body" : `${text.length} bytes of ${contentType?.split(";")[0] ?? "content"}, not RingCentral's JSON`
 
 /** Parses a 200 answer into a `Token`, or says which field is wrong, in a fixed order. */
 export const parseToken = (status: number, text: string, contentType: string | undefined, nowMs: number): Result.Result<Token, InvalidResponse> => {

@@ -1,5 +1,7 @@
 /** Helpers the tests share: a real SDK wired to native fetch, and raw token requests for exact assertions. */
 import { SDK } from "@ringcentral/sdk"
+import { Clock, Duration, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import { randomUUID } from "node:crypto"
 
 export interface AppCredentials {
@@ -62,3 +64,19 @@ export const postForm = async (
 export const getJson = async (url: string, accessToken?: string): Promise<RawResponse> => {
   return read(await fetch(url, accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } }))
 }
+
+/**
+ * Runs an effect that does real socket I/O under the TestClock: advances virtual time a step at a time,
+ * letting real time pass between steps, until the effect is done. Returns its exit and the virtual time spent.
+ */
+export const driveClock = <A, E>(effect: Effect.Effect<A, E>, stepMs = 100, maxSteps = 20_000) =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    const fiber = yield* Effect.forkChild(Effect.exit(effect))
+    for (let step = 0; step < maxSteps && fiber.pollUnsafe() === undefined; step++) {
+      yield* TestClock.withLive(Effect.sleep("3 millis"))
+      if (fiber.pollUnsafe() === undefined) yield* TestClock.adjust(Duration.millis(stepMs))
+    }
+    const exit = yield* Fiber.join(fiber)
+    return { exit, elapsedMs: (yield* Clock.currentTimeMillis) - started }
+  })

@@ -191,7 +191,8 @@ const handle = (parts: Parts) =>
       })
 
     const fault = faults.take(path)
-    if (fault?.delayMs !== undefined) yield* sleepLive(fault.delayMs)
+    // A client that gives up during a delay gets nothing: logged as no response.
+    if (fault?.delayMs !== undefined) yield* Effect.onInterrupt(sleepLive(fault.delayMs), () => Effect.sync(() => record(0, fault)))
     if (fault?.kind === "reset" || fault?.kind === "close") {
       const socket = NodeHttpServerRequest.toIncomingMessage(request).socket
       if (fault.kind === "reset") socket.resetAndDestroy()
