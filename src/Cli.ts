@@ -2,15 +2,17 @@
  * `rc-auth`: checks RingCentral credentials and says exactly what is wrong. Log lines go to stderr; stdout holds
  * a short summary for a person, or with `--json` exactly one JSON object. Exit codes follow sysexits.
  */
-import { Cause, Config, ConfigProvider, Console, Effect, Layer, Option } from "effect"
+import { Cause, Config, ConfigProvider, Console, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FetchHttpClient } from "effect/http"
 import { existsSync, readFileSync } from "node:fs"
 import { AuthConfig, type AuthSettings, type LogFormat, type LogLevel, readSettings, variables } from "./AuthConfig.ts"
-import { Authentication, type AuthResult } from "./Authentication.ts"
+import type { AuthResult } from "./Authentication.ts"
 import type { AuthError } from "./Errors.ts"
 import * as Logging from "./Logging.ts"
 import { type Extension, RingCentral } from "./RingCentralClient.ts"
+import * as TokenStoreConfig from "./TokenStoreConfig.ts"
+import { TokenSession } from "./TokenSession.ts"
 
 export const version = "0.1.0"
 
@@ -111,28 +113,32 @@ const loggingOf = (provider: ConfigProvider.ConfigProvider) =>
     Effect.orElseSucceed(() => ({ format: "pretty" as LogFormat, level: "info" as LogLevel }))
   )
 
-interface CheckFlags {
+interface CommonFlags {
   readonly envFile: Option.Option<string>
   readonly logFormat: Option.Option<LogFormat>
   readonly logLevel: Option.Option<LogLevel>
+}
+
+interface CheckFlags extends CommonFlags {
   readonly json: boolean
   readonly keepSession: boolean
 }
 
-/** Validates, authenticates, calls whoami, prints the result and revokes the session: returns the exit code. */
-export const check = (flags: CheckFlags): Effect.Effect<number> =>
+/**
+ * What both commands share: read and validate the configuration (logging a ConfigError as asked, with no
+ * request sent), then run `use` with the logger, the config provider and the settings in place.
+ */
+const withSettings = <A>(
+  flags: CommonFlags,
+  report: (error: AuthError) => Effect.Effect<number>,
+  use: (config: AuthSettings, provider: ConfigProvider.ConfigProvider) => Effect.Effect<number, AuthError>
+): Effect.Effect<number> =>
   Effect.gen(function*() {
     const provider = yield* configProvider(flags.envFile, {
       [variables.logFormat]: Option.getOrUndefined(flags.logFormat),
       [variables.logLevel]: Option.getOrUndefined(flags.logLevel)
     })
     const logging = yield* loggingOf(provider)
-    const report = (error: AuthError) =>
-      Effect.gen(function*() {
-        yield* Console.log(flags.json ? JSON.stringify(errorJson(error)) : errorSummary(error))
-        return exitCodeFor(error)
-      })
-
     const settings = yield* readSettings.pipe(Effect.provide(ConfigProvider.layer(provider)), Effect.result)
     if (settings._tag === "Failure") {
       const error = settings.failure
@@ -143,27 +149,48 @@ export const check = (flags: CheckFlags): Effect.Effect<number> =>
       return yield* report(error)
     }
     const config = settings.success
-    const client = RingCentral.layer({ keepSession: flags.keepSession }).pipe(
-      Layer.provide(Authentication.layerAll),
-      Layer.provide(Layer.succeed(AuthConfig, config)),
-      Layer.provide(FetchHttpClient.layer)
+    return yield* use(config, provider).pipe(
+      Effect.catch(report),
+      Effect.provide(Logging.layer(config.logFormat, config.logLevel))
     )
-    const outcome = yield* Effect.gen(function*() {
-      const rc = yield* RingCentral
-      const me = yield* rc.whoami
-      return { auth: rc.auth, me }
-    }).pipe(
-      Effect.provide(client),
-      Effect.provide(Logging.layer(config.logFormat, config.logLevel)),
-      Effect.result
-    )
-    if (outcome._tag === "Failure") return yield* report(outcome.failure)
-    const { auth, me } = outcome.success
-    yield* Console.log(flags.json ? JSON.stringify(successJson(config, auth, me)) : successSummary(config, auth, me))
-    return ExitCode.ok
   }).pipe(
     Effect.catch((error: UsageError) => Effect.as(Console.error(`rc-auth: ${error.message}`), ExitCode.usage))
   )
+
+/** The session and what it stands on: the configured token store, the pipeline, the settings and fetch. */
+const sessionLayer = (config: AuthSettings, provider: ConfigProvider.ConfigProvider) =>
+  TokenSession.layerAll().pipe(
+    Layer.provide(TokenStoreConfig.layerConfig.pipe(Layer.provide(ConfigProvider.layer(provider)))),
+    Layer.provideMerge(Layer.succeed(AuthConfig, config)),
+    Layer.provide(FetchHttpClient.layer)
+  )
+
+/** Validates, authenticates, calls whoami, prints the result and revokes the session it opened: the exit code. */
+export const check = (flags: CheckFlags): Effect.Effect<number> => {
+  const report = (error: AuthError) =>
+    Effect.as(Console.log(flags.json ? JSON.stringify(errorJson(error)) : errorSummary(error)), exitCodeFor(error))
+  return withSettings(flags, report, (config, provider) =>
+    Effect.gen(function*() {
+      const rc = yield* RingCentral
+      const me = yield* rc.whoami
+      yield* Console.log(flags.json ? JSON.stringify(successJson(config, rc.auth, me)) : successSummary(config, rc.auth, me))
+      return ExitCode.ok
+    }).pipe(
+      Effect.provide(RingCentral.layer({ keepSession: flags.keepSession }).pipe(Layer.provide(sessionLayer(config, provider))))
+    ))
+}
+
+/** Prints a valid access token, one line, and nothing else on stdout. Never revokes: the token is in use. */
+export const token = (flags: CommonFlags): Effect.Effect<number> => {
+  const report = (error: AuthError) => Effect.as(Console.error(errorSummary(error)), exitCodeFor(error))
+  return withSettings(flags, report, (config, provider) =>
+    Effect.gen(function*() {
+      const session = yield* TokenSession
+      const current = yield* session.token
+      yield* Console.log(Redacted.value(current.accessToken))
+      return ExitCode.ok
+    }).pipe(Effect.provide(sessionLayer(config, provider))))
+}
 
 const envFile = Flag.String("env-file").pipe(
   Flag.withDescription("Read RINGCENTRAL_* variables from this file (default ./.env when present); real environment variables win"),
@@ -186,15 +213,15 @@ const keepSession = Flag.Boolean("keep-session").pipe(
   Flag.withDefault(false)
 )
 
-const checkCommand = Command.make(
-  "check",
-  { envFile, logFormat, logLevel, json, keepSession },
-  (flags) => Effect.flatMap(check(flags), (code) => Effect.sync(() => void (process.exitCode = code)))
-).pipe(
+const exitWith = (code: Effect.Effect<number>) => Effect.flatMap(code, (n) => Effect.sync(() => void (process.exitCode = n)))
+
+const exitCodes = "Exit codes: 0 ok, 64 usage, 75 temporary failure, 76 unexpected server response, " +
+  "77 credentials rejected, 78 configuration error, 70 internal error."
+
+const checkCommand = Command.make("check", { envFile, logFormat, logLevel, json, keepSession }, (flags) => exitWith(check(flags))).pipe(
   Command.withDescription(
     "Check RingCentral credentials: validate the configuration, log in (JWT first, password only after OAU-251), " +
-      "read the user, print the result and revoke the session. Exit codes: 0 ok, 64 usage, 75 temporary failure, " +
-      "76 unexpected server response, 77 credentials rejected, 78 configuration error, 70 internal error."
+      `read the user, print the result and revoke the session it opened. ${exitCodes}`
   ),
   Command.withExamples([
     { command: "rc-auth check", description: "Check the credentials in the environment or ./.env" },
@@ -203,9 +230,23 @@ const checkCommand = Command.make(
   ])
 )
 
+const tokenCommand = Command.make("token", { envFile, logFormat, logLevel }, (flags) => exitWith(token(flags))).pipe(
+  Command.withDescription(
+    "Print a valid access token on stdout, one line, for scripts. It uses the token store in " +
+      `RINGCENTRAL_TOKEN_STORE (file:<path> or redis://host:port/db) so that processes share one session, and never revokes it. ${exitCodes}`
+  ),
+  Command.withExamples([
+    {
+      command: "curl -H \"Authorization: Bearer $(npx rc-auth token)\" https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~",
+      description: "Call the API from a shell script"
+    },
+    { command: "RINGCENTRAL_TOKEN_STORE=file:$HOME/.rc-auth/tokens.json rc-auth token", description: "Share one session between scripts" }
+  ])
+)
+
 export const rcAuth = Command.make("rc-auth").pipe(
   Command.withDescription("Authenticate to the RingCentral REST API: check credentials and print tokens for scripts"),
-  Command.withSubcommands([checkCommand])
+  Command.withSubcommands([checkCommand, tokenCommand])
 )
 
 /** Runs the command line; resolves to the process exit code, never fails. */

@@ -4,14 +4,15 @@
  * it opened, unless told to keep it.
  */
 import { SDK } from "@ringcentral/sdk"
-import { Clock, Context, Effect, Layer, Result, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Result, Schema } from "effect"
 import { Headers } from "effect/http"
 import { AuthConfig } from "./AuthConfig.ts"
-import { Authentication, type AuthResult } from "./Authentication.ts"
-import { InvalidResponse, type TokenError, TransportError } from "./Errors.ts"
-import { toSdkAuthData } from "./Token.ts"
-import { classify, exchange, TokenEndpoint, transportCode } from "./TokenEndpoint.ts"
+import type { AuthResult } from "./Authentication.ts"
+import { type ConfigError, InvalidResponse, type TokenError, TransportError } from "./Errors.ts"
 import { fields } from "./Logging.ts"
+import { type Token, toSdkAuthData } from "./Token.ts"
+import { classify, exchange, transportCode } from "./TokenEndpoint.ts"
+import { TokenSession } from "./TokenSession.ts"
 
 export type Platform = ReturnType<SDK["platform"]>
 
@@ -34,11 +35,11 @@ export interface Extension {
 }
 
 export interface RingCentralService {
-  /** The SDK platform, logged in. Its own refresh is off: the token belongs to this library. */
+  /** The SDK platform, logged in. Its token comes from the session: the SDK never logs in or refreshes itself. */
   readonly platform: Platform
   readonly auth: AuthResult
   /** `GET /restapi/v1.0/account/~/extension/~`, the user the token acts as. */
-  readonly whoami: Effect.Effect<Extension, TokenError>
+  readonly whoami: Effect.Effect<Extension, TokenError | ConfigError>
 }
 
 export interface ClientOptions {
@@ -121,25 +122,52 @@ const get = (platform: Platform, path: string, timeoutMs: number) =>
     timeoutMs
   )
 
+const sameAccessToken = (a: Token, b: Token) => Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
+
 export class RingCentral extends Context.Service<RingCentral, RingCentralService>()("ringcentral-effect-auth/RingCentral") {
-  /** Authenticates through the pipeline and hands out a logged-in client; needs `Authentication.layerAll`. */
+  /**
+   * A logged-in client whose token comes from the `TokenSession`: the SDK's `ensureLoggedIn` delegates to it, so
+   * refreshes are proactive and shared, and a 401 leads to one re-authentication and one retry.
+   */
   static readonly layer = (options: ClientOptions = {}) =>
     Layer.effect(
       RingCentral,
       Effect.gen(function*() {
         const config = yield* AuthConfig
-        const endpoint = yield* TokenEndpoint
-        const auth = yield* Effect.acquireRelease(
-          Effect.flatMap(Authentication, (authentication) => authentication.login),
-          (result) =>
-            options.keepSession
-              ? Effect.logInfo("session kept open")
-              : Effect.andThen(endpoint.revoke(result.token.accessToken), Effect.logInfo("session revoked"))
-        )
-        const platform = yield* makePlatform(config.server, config.clientId)
-        yield* Effect.promise(async () => platform.auth().setData(toSdkAuthData(auth.token, Date.now())))
+        const session = yield* TokenSession
+        const services = yield* Effect.context<never>()
+        const run = Effect.runPromiseWith(services)
 
-        const whoami = Effect.gen(function*() {
+        let current = yield* session.token
+        yield* Effect.addFinalizer(() =>
+          options.keepSession
+            ? Effect.logInfo("session kept open")
+            : Effect.flatMap(session.revokeIfOpenedHere, (revoked) =>
+              Effect.logInfo(revoked ? "session revoked" : "session left open: another process opened it"))
+        )
+        const info = yield* session.info
+        const auth: AuthResult = {
+          token: current,
+          ...(info.login ?? { method: config.method, fallback: false, attempts: 0 })
+        }
+
+        const platform = yield* makePlatform(config.server, config.clientId)
+        const install = (token: Token) =>
+          Effect.promise(async () => {
+            await platform.auth().setData(toSdkAuthData(token, Date.now()))
+            current = token
+          })
+        yield* install(current)
+        // The SDK asks before every request. An emptied access token means it just got a 401 and will retry once.
+        platform.ensureLoggedIn = async () => {
+          const data = await platform.auth().data()
+          const next = await run(data.access_token === "" ? session.reauthenticate(current) : session.token)
+          if (!sameAccessToken(next, current) || data.access_token === "") await run(install(next))
+          return null
+        }
+
+        const fetchExtension = Effect.gen(function*() {
+          yield* Effect.flatMap(session.token, (token) => sameAccessToken(token, current) ? Effect.void : install(token))
           const started = yield* Clock.currentTimeMillis
           const answer = yield* get(platform, extensionPath, config.timeoutMs)
           const now = yield* Clock.currentTimeMillis
@@ -151,10 +179,17 @@ export class RingCentral extends Context.Service<RingCentral, RingCentralService
           }
           const { id, extensionNumber, name, status, account } = body.success
           return { id, extensionNumber, name, status, accountId: account.id } satisfies Extension
-        }).pipe(Effect.withLogSpan("whoami"))
+        })
+        // A 401 means the session ended elsewhere: one re-authentication, one retry, never a loop.
+        const whoami = fetchExtension.pipe(
+          Effect.catchIf(
+            (error) => error._tag === "Rejected" && error.status === 401,
+            () => Effect.andThen(Effect.flatMap(session.reauthenticate(current), install), fetchExtension)
+          ),
+          Effect.withLogSpan("whoami")
+        )
 
         return RingCentral.of({ platform, auth, whoami })
       })
     )
 }
-

@@ -7,7 +7,7 @@
 export { AuthConfig, type AuthMethod, type AuthOptions, type AuthSettings, defaultServer, type LogFormat, type LogLevel, type PasswordCredentials, variables } from "./AuthConfig.ts"
 export { Authentication, type AuthenticationService, type AuthResult } from "./Authentication.ts"
 export type { Authenticator } from "./Authenticator.ts"
-export { check, ExitCode, exitCodeFor, main, rcAuth } from "./Cli.ts"
+export { check, ExitCode, exitCodeFor, main, rcAuth, token } from "./Cli.ts"
 export {
   type AuthError,
   ConfigError,
@@ -29,3 +29,8 @@ export { retryTransient, type RetryPolicy } from "./RetryPolicy.ts"
 export { type ClientOptions, type Extension, type Platform, RingCentral, type RingCentralService } from "./RingCentralClient.ts"
 export type { Token } from "./Token.ts"
 export { type Grant, TokenEndpoint, type TokenEndpointService } from "./TokenEndpoint.ts"
+export { type FileStoreOptions } from "./FileTokenStore.ts"
+export { type RedisStoreOptions } from "./RedisTokenStore.ts"
+export { type SessionInfo, type SessionOptions, TokenSession, type TokenSessionService } from "./TokenSession.ts"
+export { sessionKey, StoreUnavailable, TokenStore, type TokenStoreService } from "./TokenStore.ts"
+export * as TokenStores from "./TokenStoreConfig.ts"

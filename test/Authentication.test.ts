@@ -7,7 +7,7 @@ import { ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import { demoJwtApp, demoPasswordApp, demoUser, extensionPath, type RunningEmulator, start, tokenPath } from "../src/emulator/index.ts"
-import { AuthConfig, type AuthOptions, Authentication, RingCentral } from "../src/index.ts"
+import { AuthConfig, type AuthOptions, Authentication, RingCentral, TokenSession, TokenStore } from "../src/index.ts"
 import { driveClock, getJson } from "./support.ts"
 
 let emulator: RunningEmulator
@@ -198,8 +198,9 @@ describe("embedded in an app", () => {
         return { me, viaSdk: viaSdk as { id: number }, accessToken: (yield* Effect.promise(() => rc.platform.auth().data())).access_token }
       })
       const RingCentralLive = RingCentral.layer().pipe(
-        Layer.provide(Authentication.layerAll),
-        Layer.provide(AuthConfig.layer),
+        Layer.provide(TokenSession.layerAll()),
+        Layer.provide(TokenStore.layerMemory),
+        Layer.provideMerge(AuthConfig.layer),
         Layer.provide(FetchHttpClient.layer)
       )
       const env = ConfigProvider.fromEnvRecord({
@@ -228,21 +229,35 @@ describe("embedded in an app", () => {
       assert.strictEqual(after.status, 401)
     }))
 
-  it.live("keeps the session when asked, and maps an API 401 to a typed Rejected error", () =>
+  it.live("answers a 401 on an API call with one re-authentication and one retry, never a loop", () =>
     Effect.gen(function*() {
       const layer = RingCentral.layer({ keepSession: true }).pipe(
-        Layer.provide(Authentication.layerAll),
-        Layer.provide(AuthConfig.layerOptions(options())),
+        Layer.provide(TokenSession.layerAll()),
+        Layer.provide(TokenStore.layerMemory),
+        Layer.provideMerge(AuthConfig.layerOptions(options())),
         Layer.provide(FetchHttpClient.layer)
       )
-      const error = yield* Effect.gen(function*() {
+      const unauthorized = { kind: "respond" as const, status: 401, body: { errorCode: "OAU-213", message: "Token not found" } }
+      const outcome = yield* Effect.gen(function*() {
         const rc = yield* RingCentral
-        emulator.script(extensionPath, { kind: "respond", status: 401, body: { errorCode: "OAU-213", message: "Token not found" } })
-        return yield* Effect.flip(rc.whoami)
+        emulator.script(extensionPath, unauthorized)
+        const recovered = yield* rc.whoami
+        emulator.script(extensionPath, unauthorized, unauthorized)
+        const error = yield* Effect.flip(rc.whoami)
+        return { recovered, error }
       }).pipe(Effect.provide(layer))
-      assert.deepStrictEqual([error._tag, error.status, error.errorCode], ["Rejected", 401, "OAU-213"])
+      assert.strictEqual(outcome.recovered.id, demoUser.id)
+      assert.deepStrictEqual([outcome.error._tag, outcome.error.status, outcome.error.errorCode], ["Rejected", 401, "OAU-213"])
+      assert.deepStrictEqual(emulator.requests().map((r) => `${r.path} ${r.status}`), [
+        `${tokenPath} 200`,
+        `${extensionPath} 401`,
+        `${tokenPath} 200`,
+        `${extensionPath} 200`,
+        `${extensionPath} 401`,
+        `${tokenPath} 200`,
+        `${extensionPath} 401`
+      ])
+      // Kept open: no revoke.
       assert.notInclude(emulator.requests().map((r) => r.path), "/restapi/oauth/revoke")
-      // One API request: the SDK's own resend after a 401 is switched off.
-      assert.strictEqual(emulator.requests().filter((r) => r.path === extensionPath).length, 1)
     }))
 })
