@@ -33,11 +33,17 @@ export const make = (url: string, options: RedisStoreOptions = {}) => {
   // Connection errors surface as failed commands; the client's own error events must not crash the process.
   client.on("error", () => {})
   const connecting = client.connect().catch(() => undefined)
+  // The first commands wait for the first connection, within the timeout; later ones fail fast while it is down.
+  let firstConnection: Promise<unknown> | undefined = Promise.race([
+    connecting,
+    new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())
+  ]).then(() => (firstConnection = undefined))
 
   const unavailable = (reason: string) => new StoreUnavailable({ store: name, reason })
   const command = <A>(what: string, run: () => Promise<A>) =>
     Effect.tryPromise({
       try: async () => {
+        if (!client.isReady && firstConnection !== undefined) await firstConnection
         if (!client.isReady) throw new Error("not connected")
         let timer: NodeJS.Timeout | undefined
         const timeout = new Promise<never>((_, reject) => {
@@ -91,8 +97,13 @@ export const make = (url: string, options: RedisStoreOptions = {}) => {
     isLocked: (key) => command("exists", () => client.exists(lockKey(key))).pipe(Effect.map((n) => n > 0))
   }
   const quit = Effect.promise(async () => {
-    await connecting
-    await client.close().catch(() => client.destroy())
+    try {
+      // close() waits for pending replies; with Redis down there are none to wait for, so stop reconnecting.
+      if (client.isReady) await client.close()
+      else client.destroy()
+    } catch {
+      // Already closed.
+    }
   })
   return { store, quit }
 }

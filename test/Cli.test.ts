@@ -3,11 +3,9 @@
  * secrets: each asserts the exact error tag and exit code, the token requests the emulator saw, in order, and
  * that no secret or issued token appears in stdout, stderr or the JSON.
  */
-import { spawn } from "node:child_process"
-import { once } from "node:events"
-import { devNull } from "node:os"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { type Fault, type RunningEmulator, start, tokenPath } from "../src/emulator/index.ts"
+import { runCli } from "./support.ts"
 
 const canary = {
   jwtAppSecret: "canary-jwt-app-secret-5d1e",
@@ -33,28 +31,6 @@ beforeAll(async () => {
 })
 afterAll(() => emulator.stop())
 beforeEach(() => emulator.reset())
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-export const cliPath = new URL("../src/bin/rc-auth.ts", import.meta.url).pathname
-
-/** Runs the CLI as its own process, with only the given RINGCENTRAL_* variables and no .env. */
-export const runCli = async (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> => {
-  const child = spawn(process.execPath, ["--", cliPath, ...args, "--env-file", devNull], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-  child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-  const [code] = await once(child, "exit")
-  return { code: Number(code), stdout, stderr }
-}
 
 const grantNames: Record<string, string> = {
   "urn:ietf:params:oauth:grant-type:jwt-bearer": "jwt",

@@ -2,7 +2,10 @@
 import { SDK } from "@ringcentral/sdk"
 import { Clock, Duration, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
+import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
+import { once } from "node:events"
+import { devNull } from "node:os"
 
 export interface AppCredentials {
   readonly clientId: string
@@ -80,3 +83,26 @@ export const driveClock = <A, E>(effect: Effect.Effect<A, E>, stepMs = 100, maxS
     const exit = yield* Fiber.join(fiber)
     return { exit, elapsedMs: (yield* Clock.currentTimeMillis) - started }
   })
+
+export interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const cliPath = new URL("../src/bin/rc-auth.ts", import.meta.url).pathname
+
+/** Runs the CLI as its own process, with only the given RINGCENTRAL_* variables and no .env. */
+export const runCli = async (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> => {
+  const child = spawn(process.execPath, ["--", cliPath, ...args, "--env-file", devNull], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+  child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+  const [code] = await once(child, "exit")
+  return { code: Number(code), stdout, stderr }
+}
+
