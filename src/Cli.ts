@@ -186,6 +186,9 @@ export const token = (flags: CommonFlags): Effect.Effect<number> => {
   return withSettings(flags, report, (config, provider) =>
     Effect.gen(function*() {
       const session = yield* TokenSession
+      if (!session.shared) {
+        yield* Effect.logWarning("RINGCENTRAL_TOKEN_STORE is not set: each run logs in anew (5 logins a minute at most); set it to file:<path> or redis://host:port/db to share one session")
+      }
       const current = yield* session.token
       yield* Console.log(Redacted.value(current.accessToken))
       return ExitCode.ok

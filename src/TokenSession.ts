@@ -41,7 +41,10 @@ export interface TokenSessionService {
   readonly info: Effect.Effect<SessionInfo>
   /** Ends the session if this process opened it, and drops it from the store. */
   readonly revokeIfOpenedHere: Effect.Effect<boolean>
+  /** The store's name, for log lines. */
   readonly store: string
+  /** Whether other processes share this session through the store. */
+  readonly shared: boolean
 }
 
 /** The user part of the session key: the JWT's subject, or the password login's username and extension. */
@@ -226,7 +229,8 @@ export class TokenSession extends Context.Service<TokenSession, TokenSessionServ
           reauthenticate,
           info: Effect.map(Ref.get(refreshes), (n) => ({ login, refreshes: n })),
           revokeIfOpenedHere,
-          store: shared.name
+          store: shared.name,
+          shared: shared.shared
         })
       })
     )

@@ -8,7 +8,7 @@ import { FetchHttpClient } from "effect/http"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import { demoJwtApp, demoPasswordApp, demoUser, extensionPath, type RunningEmulator, start, tokenPath } from "../src/emulator/index.ts"
 import { AuthConfig, type AuthOptions, Authentication, RingCentral, TokenSession, TokenStore } from "../src/index.ts"
-import { driveClock, getJson } from "./support.ts"
+import { demoOptions, driveClock, getJson } from "./support.ts"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -17,15 +17,7 @@ beforeAll(async () => {
 afterAll(() => emulator.stop())
 beforeEach(() => emulator.reset())
 
-const options = (extra: Partial<AuthOptions> = {}): AuthOptions => ({
-  serverUrl: emulator.url,
-  clientId: demoJwtApp.clientId,
-  clientSecret: Redacted.make(demoJwtApp.clientSecret ?? ""),
-  jwt: Redacted.make(emulator.mintJwt()),
-  // Virtual time runs fast while real requests are in flight: keep the request timeout out of the way.
-  timeoutMs: 3_600_000,
-  ...extra
-})
+const options = (extra: Partial<AuthOptions> = {}) => demoOptions(emulator, extra)
 
 const login = (extra: Partial<AuthOptions> = {}) =>
   Effect.flatMap(Authentication, (auth) => auth.login).pipe(

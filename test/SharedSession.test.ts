@@ -79,6 +79,26 @@ describe("a file store shared by 8 processes", () => {
     expect(grants()).toEqual(["jwt 200", "refresh 200"])
   })
 
+  it("prints only the access token on stdout, and no secret in its debug logs", async () => {
+    const path = join(dir, "tokens.json")
+    const environment = env(`file:${path}`)
+    const run = await runCli(["token", "--log-level", "debug", "--log-format", "json"], environment)
+    expect(run.code, run.stderr).toBe(0)
+    const [entry] = Object.values(JSON.parse(readFileSync(path, "utf8")).sessions) as Array<{ accessToken: string; refreshToken: string }>
+    expect(run.stdout).toBe(`${entry?.accessToken}\n`)
+    for (const secret of [entry?.accessToken ?? "", entry?.refreshToken ?? "", demoJwtApp.clientSecret ?? "", environment.RINGCENTRAL_JWT_TOKEN]) {
+      expect(secret.length).toBeGreaterThan(10)
+      expect(run.stderr).not.toContain(secret)
+    }
+    expect(run.stderr).toContain("token response")
+  })
+
+  it("warns that each run logs in anew when no store is set", async () => {
+    const run = await runCli(["token"], { ...env(""), RINGCENTRAL_TOKEN_STORE: "" })
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain("RINGCENTRAL_TOKEN_STORE is not set")
+  })
+
   it("ignores and overwrites a corrupt store", async () => {
     const path = join(dir, "tokens.json")
     writeFileSync(path, "{ not json")

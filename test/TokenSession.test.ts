@@ -9,7 +9,7 @@ import { TestClock } from "effect/testing"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import { demoJwtApp, type RunningEmulator, start, tokenPath } from "../src/emulator/index.ts"
 import { AuthConfig, type AuthOptions, TokenSession, TokenStore } from "../src/index.ts"
-import { driveClock } from "./support.ts"
+import { demoOptions, driveClock } from "./support.ts"
 
 let emulator: RunningEmulator
 beforeAll(async () => {
@@ -22,14 +22,7 @@ const hour = 3_600_000
 const sessionLayer = (extra: Partial<AuthOptions> = {}) =>
   TokenSession.layerAll().pipe(
     Layer.provide(TokenStore.layerMemory),
-    Layer.provide(AuthConfig.layerOptions({
-      serverUrl: emulator.url,
-      clientId: demoJwtApp.clientId,
-      clientSecret: Redacted.make(demoJwtApp.clientSecret ?? ""),
-      jwt: Redacted.make(emulator.mintJwt()),
-      timeoutMs: 3_600_000,
-      ...extra
-    })),
+    Layer.provide(AuthConfig.layerOptions(demoOptions(emulator, extra))),
     Layer.provide(FetchHttpClient.layer)
   )
 
@@ -117,13 +110,7 @@ describe("the token session", () => {
       yield* Effect.addFinalizer(() => Effect.promise(() => noRefresh.stop()))
       const layer = TokenSession.layerAll().pipe(
         Layer.provide(TokenStore.layerMemory),
-        Layer.provide(AuthConfig.layerOptions({
-          serverUrl: noRefresh.url,
-          clientId: demoJwtApp.clientId,
-          clientSecret: Redacted.make(demoJwtApp.clientSecret ?? ""),
-          jwt: Redacted.make(noRefresh.mintJwt()),
-          timeoutMs: 3_600_000
-        })),
+        Layer.provide(AuthConfig.layerOptions(demoOptions(noRefresh))),
         Layer.provide(FetchHttpClient.layer)
       )
       yield* Effect.gen(function*() {

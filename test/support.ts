@@ -1,9 +1,11 @@
 /** Helpers the tests share: a real SDK wired to native fetch, and raw token requests for exact assertions. */
 import { SDK } from "@ringcentral/sdk"
-import { Clock, Duration, Effect, Fiber } from "effect"
+import { Clock, Duration, Effect, Fiber, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
+import { demoJwtApp } from "../src/emulator/index.ts"
+import type { AuthOptions } from "../src/index.ts"
 import { once } from "node:events"
 import { devNull } from "node:os"
 
@@ -106,3 +108,13 @@ export const runCli = async (args: ReadonlyArray<string>, env: Record<string, st
   return { code: Number(code), stdout, stderr }
 }
 
+
+/** Auth options for the emulator's demo JWT app, with a request timeout kept out of the way of virtual time. */
+export const demoOptions = (emulator: { readonly url: string; readonly mintJwt: () => string }, extra: Partial<AuthOptions> = {}): AuthOptions => ({
+  serverUrl: emulator.url,
+  clientId: demoJwtApp.clientId,
+  clientSecret: Redacted.make(demoJwtApp.clientSecret ?? ""),
+  jwt: Redacted.make(emulator.mintJwt()),
+  timeoutMs: 3_600_000,
+  ...extra
+})
