@@ -254,5 +254,5 @@ export class AuthConfig extends Context.Service<AuthConfig, AuthSettings>()("rin
   ]
 }
 
-/** The raw settings as read from the environment, for tools that report on them. */
+/** The settings read from the current `ConfigProvider` and validated, for tools that need them before any layer. */
 export const readSettings: Effect.Effect<AuthSettings, ConfigError> = Effect.flatMap(readRaw, validate)

@@ -2,7 +2,7 @@
  * `rc-auth`: checks RingCentral credentials and says exactly what is wrong. Log lines go to stderr; stdout holds
  * a short summary for a person, or with `--json` exactly one JSON object. Exit codes follow sysexits.
  */
-import { Cause, Config, ConfigProvider, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Cause, Config, ConfigProvider, Console, Data, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FetchHttpClient } from "effect/http"
 import { existsSync, readFileSync } from "node:fs"
@@ -216,7 +216,11 @@ const keepSession = Flag.Boolean("keep-session").pipe(
   Flag.withDefault(false)
 )
 
-const exitWith = (code: Effect.Effect<number>) => Effect.flatMap(code, (n) => Effect.sync(() => void (process.exitCode = n)))
+/** A command's non-zero exit code, carried out of the command runner to `main`. */
+class ExitWith extends Data.TaggedError("ExitWith")<{ readonly code: number }> {}
+
+const exitWith = (code: Effect.Effect<number>) =>
+  Effect.flatMap(code, (n) => n === ExitCode.ok ? Effect.void : Effect.fail(new ExitWith({ code: n })))
 
 const exitCodes = "Exit codes: 0 ok, 64 usage, 75 temporary failure, 76 unexpected server response, " +
   "77 credentials rejected, 78 configuration error, 70 internal error."
@@ -253,14 +257,15 @@ export const rcAuth = Command.make("rc-auth").pipe(
 )
 
 /** Runs the command line; resolves to the process exit code, never fails. */
-export const main = (argv: ReadonlyArray<string>) =>
+export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, Command.Environment> =>
   Command.runWith(rcAuth, { version })(argv).pipe(
-    Effect.as(undefined as number | undefined),
+    Effect.as<number>(ExitCode.ok),
+    Effect.catchTag("ExitWith", (exit) => Effect.succeed(exit.code)),
     // Help shown because of a parse error or a missing subcommand; a plain --help succeeds instead.
     Effect.catchTag("ShowHelp", () => Effect.succeed(ExitCode.usage)),
-    Effect.catch((error) => Effect.as(Console.error(`rc-auth: ${String((error as { message?: unknown }).message ?? error)}`), ExitCode.usage)),
-    Effect.catchCause((cause) =>
-      Effect.as(Console.error(`rc-auth: internal error: ${Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : "unknown"}`), ExitCode.internal)
-    ),
-    Effect.map((code) => code ?? (typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok))
+    Effect.catch((error) => Effect.as(Console.error(`rc-auth: ${error.message}`), ExitCode.usage)),
+    Effect.catchCause((cause) => {
+      const error = Cause.squash(cause)
+      return Effect.as(Console.error(`rc-auth: internal error: ${error instanceof Error ? error.message : "unknown"}`), ExitCode.internal)
+    })
   )
