@@ -221,7 +221,7 @@ describe("embedded in an app", () => {
       assert.strictEqual(after.status, 401)
     }))
 
-  it.live("answers a 401 on an API call with one re-authentication and one retry, never a loop", () =>
+  it.effect("answers a 401 on an API call with one re-authentication and one retry, never a loop", () =>
     Effect.gen(function*() {
       const layer = RingCentral.layer({ keepSession: true }).pipe(
         Layer.provide(TokenSession.layerAll()),
