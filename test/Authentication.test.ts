@@ -36,10 +36,9 @@ describe("retries on the TestClock", () => {
   it.effect("waits out a 429's Retry-After in seconds, then logs in", () =>
     Effect.gen(function*() {
       emulator.script(tokenPath, rateLimited("60"))
-      const { exit, elapsedMs } = yield* driveClock(login(), 250)
+      const { exit, elapsedMs } = yield* driveClock(login())
       assert.isTrue(Exit.isSuccess(exit))
-      assert.isAtLeast(elapsedMs, 60_000)
-      assert.isBelow(elapsedMs, 61_000)
+      assert.strictEqual(elapsedMs, 60_000)
       assert.deepStrictEqual(tokenStatuses(), [429, 200])
     }))
 
@@ -47,18 +46,17 @@ describe("retries on the TestClock", () => {
     Effect.gen(function*() {
       // The TestClock starts at the epoch, so this date is 45 s from its now.
       emulator.script(tokenPath, rateLimited(new Date(45_000).toUTCString()))
-      const { exit, elapsedMs } = yield* driveClock(login(), 250)
+      const { exit, elapsedMs } = yield* driveClock(login())
       assert.isTrue(Exit.isSuccess(exit))
-      assert.isAtLeast(elapsedMs, 45_000)
-      assert.isBelow(elapsedMs, 46_000)
+      assert.strictEqual(elapsedMs, 45_000)
     }))
 
   it.effect("waits at least 30 s on a 503 without Retry-After", () =>
     Effect.gen(function*() {
       emulator.script(tokenPath, { kind: "respond", status: 503, body: { errorCode: "CMN-211", message: "Service unavailable" } })
-      const { exit, elapsedMs } = yield* driveClock(login(), 250)
+      const { exit, elapsedMs } = yield* driveClock(login())
       assert.isTrue(Exit.isSuccess(exit))
-      assert.isAtLeast(elapsedMs, 30_000)
+      assert.strictEqual(elapsedMs, 30_000)
       assert.deepStrictEqual(tokenStatuses(), [503, 200])
     }))
 
@@ -66,7 +64,7 @@ describe("retries on the TestClock", () => {
     Effect.gen(function*() {
       const failure = { kind: "respond" as const, status: 500, body: "" }
       emulator.script(tokenPath, failure, failure, failure, failure)
-      const { exit, elapsedMs } = yield* driveClock(login({ maxRetries: 3 }), 20)
+      const { exit, elapsedMs } = yield* driveClock(login({ maxRetries: 3 }))
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons[0]
@@ -74,26 +72,23 @@ describe("retries on the TestClock", () => {
       }
       // 500 ms + 1 s + 2 s, each jittered by 0.8-1.2.
       assert.isAtLeast(elapsedMs, 2_800)
-      assert.isAtMost(elapsedMs, 4_300)
+      assert.isAtMost(elapsedMs, 4_200)
       assert.deepStrictEqual(tokenStatuses(), [500, 500, 500, 500])
     }))
 
   it.effect("fails at once with RateLimited, saying when, when Retry-After is over the cap", () =>
     Effect.gen(function*() {
       emulator.script(tokenPath, rateLimited("300"))
-      const { exit, elapsedMs } = yield* driveClock(login({ maxRetryWaitMs: 120_000 }), 250)
-      // No 300 s wait: only the clock steps taken while the one real request was in flight.
-      assert.isBelow(elapsedMs, 2_000)
+      const { exit, elapsedMs } = yield* driveClock(login({ maxRetryWaitMs: 120_000 }))
+      assert.strictEqual(elapsedMs, 0)
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) {
         const reason = exit.cause.reasons[0]
         const error = reason?._tag === "Fail" ? reason.error : undefined
         assert.strictEqual(error?._tag, "RateLimited")
         if (error?._tag === "RateLimited") {
-          const retryAt = Date.parse(error.retryAt ?? "")
-          assert.isAtLeast(retryAt, 300_000)
-          assert.isAtMost(retryAt, 300_000 + elapsedMs)
-          assert.include(error.hint, error.retryAt ?? "missing")
+          assert.strictEqual(error.retryAt, new Date(300_000).toISOString())
+          assert.include(error.hint, new Date(300_000).toISOString())
         }
       }
       assert.deepStrictEqual(tokenStatuses(), [429])

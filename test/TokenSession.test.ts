@@ -34,7 +34,7 @@ const grants = () =>
 /** Gets a token, driving the TestClock while the request is on the wire. */
 const tokenOf = Effect.gen(function*() {
   const session = yield* TokenSession
-  const { exit } = yield* driveClock(session.token, 10)
+  const { exit } = yield* driveClock(session.token)
   return exit
 })
 const value = (exit: Exit.Exit<{ readonly accessToken: Redacted.Redacted<string> }, unknown>) =>
@@ -69,7 +69,7 @@ describe("the token session", () => {
       const first = value(yield* tokenOf)
       yield* TestClock.adjust(hour - 10_000)
       const session = yield* TokenSession
-      const { exit } = yield* driveClock(Effect.all(Array.from({ length: 20 }, () => session.token), { concurrency: "unbounded" }), 1)
+      const { exit } = yield* driveClock(Effect.all(Array.from({ length: 20 }, () => session.token), { concurrency: "unbounded" }))
       assert.isTrue(Exit.isSuccess(exit))
       if (Exit.isSuccess(exit)) {
         const values = new Set(exit.value.map((token) => Redacted.value(token.accessToken)))
@@ -127,7 +127,7 @@ describe("the token session", () => {
   it.effect("makes exactly 1 token request for 1,000 concurrent callers on a cold start", () =>
     Effect.gen(function*() {
       const session = yield* TokenSession
-      const { exit } = yield* driveClock(Effect.all(Array.from({ length: 1000 }, () => session.token), { concurrency: "unbounded" }), 1)
+      const { exit } = yield* driveClock(Effect.all(Array.from({ length: 1000 }, () => session.token), { concurrency: "unbounded" }))
       assert.isTrue(Exit.isSuccess(exit))
       if (Exit.isSuccess(exit)) assert.strictEqual(new Set(exit.value.map((t) => Redacted.value(t.accessToken))).size, 1)
       assert.deepStrictEqual(grants(), ["jwt 200"])

@@ -70,17 +70,30 @@ export const getJson = async (url: string, accessToken?: string): Promise<RawRes
   return read(await fetch(url, accessToken === undefined ? {} : { headers: { authorization: `Bearer ${accessToken}` } }))
 }
 
+/** When the earliest sleep registered on the TestClock wakes (epoch ms), if any. Reads the clock's own queue. */
+const nextWakeup = TestClock.testClockWith((clock) =>
+  Effect.sync(() => {
+    const sleeps = (clock as unknown as { readonly sleeps?: ReadonlyArray<{ readonly timestamp: number }> }).sleeps ?? []
+    return sleeps.length === 0 ? undefined : Math.min(...sleeps.map((sleep) => sleep.timestamp))
+  })
+)
+
 /**
- * Runs an effect that does real socket I/O under the TestClock: advances virtual time a step at a time,
- * letting real time pass between steps, until the effect is done. Returns its exit and the virtual time spent.
+ * Runs an effect that does real socket I/O under the TestClock. While a request is on the wire, real time passes
+ * and virtual time stands still; when the effect sleeps (a backoff, a Retry-After), virtual time jumps straight to
+ * its wake-up. Sleeps further off than `horizonMs`, such as request timeouts, are left alone. Returns the exit and
+ * the virtual time spent, which is then exactly the sum of the sleeps.
  */
-export const driveClock = <A, E>(effect: Effect.Effect<A, E>, stepMs = 100, maxSteps = 20_000) =>
+export const driveClock = <A, E>(effect: Effect.Effect<A, E>, horizonMs = 10 * 60_000) =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
     const fiber = yield* Effect.forkChild(Effect.exit(effect))
-    for (let step = 0; step < maxSteps && fiber.pollUnsafe() === undefined; step++) {
-      yield* TestClock.withLive(Effect.sleep("3 millis"))
-      if (fiber.pollUnsafe() === undefined) yield* TestClock.adjust(Duration.millis(stepMs))
+    for (let round = 0; round < 20_000 && fiber.pollUnsafe() === undefined; round++) {
+      yield* TestClock.withLive(Effect.sleep("2 millis"))
+      if (fiber.pollUnsafe() !== undefined) break
+      const now = yield* Clock.currentTimeMillis
+      const next = yield* nextWakeup
+      if (next !== undefined && next - now <= horizonMs) yield* TestClock.setTime(next)
     }
     const exit = yield* Fiber.join(fiber)
     return { exit, elapsedMs: (yield* Clock.currentTimeMillis) - started }
