@@ -265,6 +265,8 @@ export const main = (argv: ReadonlyArray<string>): Effect.Effect<number, never, 
     Effect.catchTag("ShowHelp", () => Effect.succeed(ExitCode.usage)),
     Effect.catch((error) => Effect.as(Console.error(`rc-auth: ${error.message}`), ExitCode.usage)),
     Effect.catchCause((cause) => {
+      // Ctrl-C or SIGTERM: let the runtime end the process as interrupted (130), not as an internal error.
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
       const error = Cause.squash(cause)
       return Effect.as(Console.error(`rc-auth: internal error: ${error instanceof Error ? error.message : "unknown"}`), ExitCode.internal)
     })

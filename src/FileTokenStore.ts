@@ -25,6 +25,18 @@ interface LockHolder {
 
 const code = (error: unknown) => (error as { code?: unknown }).code
 
+/**
+ * Creates the store's folder if its parent exists. Not `recursive`: on some paths (under /proc, for one) Node's
+ * recursive mkdir never returns.
+ */
+const ensureDirectory = async (directory: string) => {
+  try {
+    await fs.mkdir(directory, { mode: 0o700 })
+  } catch (error) {
+    if (code(error) !== "EEXIST") throw error
+  }
+}
+
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
@@ -57,7 +69,7 @@ export const make = (path: string, options: FileStoreOptions = {}): TokenStoreSe
 
   const writeAll = (sessions: Record<string, unknown>) =>
     io("write", async () => {
-      await fs.mkdir(dirname(path), { recursive: true, mode: 0o700 })
+      await ensureDirectory(dirname(path))
       const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`
       try {
         await fs.writeFile(temporary, JSON.stringify({ version: 1, sessions }), { mode: 0o600, flag: "wx" })
@@ -82,7 +94,7 @@ export const make = (path: string, options: FileStoreOptions = {}): TokenStoreSe
 
   const tryAcquire = (owner: string) =>
     io("lock", async () => {
-      await fs.mkdir(dirname(path), { recursive: true, mode: 0o700 })
+      await ensureDirectory(dirname(path))
       try {
         const handle = await fs.open(lockPath, "wx", 0o600)
         await handle.writeFile(JSON.stringify({ pid: process.pid, owner, acquiredAt: Date.now() } satisfies LockHolder))
@@ -126,7 +138,8 @@ export const make = (path: string, options: FileStoreOptions = {}): TokenStoreSe
         const { [key]: _removed, ...rest } = sessions
         return writeAll(rest)
       }),
-    withLock: (_key, effect) => Effect.acquireUseRelease(acquire, () => effect, release),
+    // Waiting for the lock can be interrupted (Ctrl-C); a lock left behind is taken over once its pid is gone.
+    withLock: (_key, effect) => Effect.acquireUseRelease(Effect.interruptible(acquire), () => effect, release),
     isLocked: () => io("lock", readHolder).pipe(Effect.map((holder) => holder !== undefined && holderIsLive(holder)))
   }
 }

@@ -93,7 +93,8 @@ export const make = (url: string, options: RedisStoreOptions = {}) => {
           expiration: { type: "PXAT", value: Math.round(token.refreshExpiresAt ?? token.expiresAt) }
         })).pipe(Effect.asVoid),
     remove: (key) => command("del", () => client.del(sessionKey(key))).pipe(Effect.asVoid),
-    withLock: (key, effect) => Effect.acquireUseRelease(acquire(key), () => effect, (owner) => release(key, owner)),
+    // Waiting for the lock can be interrupted; a lock left behind expires after lockTtlMs.
+    withLock: (key, effect) => Effect.acquireUseRelease(Effect.interruptible(acquire(key)), () => effect, (owner) => release(key, owner)),
     isLocked: (key) => command("exists", () => client.exists(lockKey(key))).pipe(Effect.map((n) => n > 0))
   }
   const quit = Effect.promise(async () => {

@@ -107,8 +107,14 @@ export class TokenSession extends Context.Service<TokenSession, TokenSessionServ
           shared.withLock(key, effect).pipe(
             Effect.catch((error: E | StoreUnavailable) => {
               if (!isStoreUnavailable(error)) return Effect.fail(error)
+              const warn = storeDown
+                ? Effect.void
+                : Effect.andThen(
+                  Effect.sync(() => (storeDown = true)),
+                  Effect.logWarning(`${error.message}; going on with a per-process session`).pipe(Effect.annotateLogs({ store: shared.name }))
+                )
               return Effect.andThen(
-                storeDown ? Effect.void : Effect.logWarning(`${error.message}; refreshing without the shared lock`),
+                warn,
                 // The memory store's lock cannot fail.
                 fallbackStore.withLock(key, effect) as Effect.Effect<A, E>
               )
