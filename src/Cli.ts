@@ -223,7 +223,7 @@ const exitWith = (code: Effect.Effect<number>) =>
   Effect.flatMap(code, (n) => n === ExitCode.ok ? Effect.void : Effect.fail(new ExitWith({ code: n })))
 
 const exitCodes = "Exit codes: 0 ok, 64 usage, 75 temporary failure, 76 unexpected server response, " +
-  "77 credentials rejected, 78 configuration error, 70 internal error."
+  "77 credentials rejected, 78 configuration error, 70 internal error, 130 interrupted."
 
 const checkCommand = Command.make("check", { envFile, logFormat, logLevel, json, keepSession }, (flags) => exitWith(check(flags))).pipe(
   Command.withDescription(
