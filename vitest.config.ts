@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     ...(report ? { reporters: ["default", ["json", { outputFile: report }]] } : {}),
-    testTimeout: 30_000,
+    // Generous: the multi-process tests start 8 Node processes at once on 2 cores, beside other test files.
+    testTimeout: 120_000,
     hookTimeout: 30_000
   }
 })
