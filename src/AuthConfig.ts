@@ -8,8 +8,10 @@ import { ConfigError } from "./Errors.ts"
 import { audienceWarnings, inspect } from "./JwtCredential.ts"
 
 export type AuthMethod = "jwt" | "password"
-export type LogFormat = "pretty" | "json" | "logfmt"
-export type LogLevel = "debug" | "info" | "warn" | "error"
+export const logFormats = ["pretty", "json", "logfmt"] as const
+export const logLevels = ["debug", "info", "warn", "error"] as const
+export type LogFormat = typeof logFormats[number]
+export type LogLevel = typeof logLevels[number]
 
 export interface PasswordCredentials {
   readonly username: string
@@ -34,6 +36,8 @@ export interface AuthSettings {
   readonly logLevel: LogLevel
   /** Problems worth a warning but not a refusal, such as a JWT issued for another server. */
   readonly warnings: ReadonlyArray<string>
+  /** Who the session is for, in the token store's key: the JWT's subject, or the password login. Not a secret. */
+  readonly sessionUser: string
 }
 
 /** Options for a library user who does not read the environment. Secrets must already be `Redacted`. */
@@ -191,12 +195,14 @@ export const validate = (raw: RawSettings): Effect.Effect<AuthSettings, ConfigEr
     const password = yield* passwordCredentials(raw, method)
     const jwt = presentSecret(raw.jwt)
     let warnings: ReadonlyArray<string> = []
+    let sessionUser = password === undefined ? "unknown" : `password:${password.username}*${password.extension ?? ""}`
     if (method === "jwt") {
       if (jwt === undefined) {
         return yield* fail("jwt", "is not set, and the auth method is jwt", "a JWT credential from the Developer Console; or set RINGCENTRAL_AUTH_METHOD=password with password credentials")
       }
       const claims = yield* inspect(jwt, yield* Clock.currentTimeMillis)
       warnings = audienceWarnings(claims, server)
+      sessionUser = `jwt:${claims.sub ?? "unknown"}`
     }
     return {
       server,
@@ -209,9 +215,10 @@ export const validate = (raw: RawSettings): Effect.Effect<AuthSettings, ConfigEr
       maxRetries: yield* parseCount("maxRetries", raw.maxRetries, 3, 0),
       maxRetryWaitMs: yield* parseCount("maxRetryWaitMs", raw.maxRetryWaitMs, 120_000, 0),
       timeoutMs: yield* parseCount("timeoutMs", raw.timeoutMs, 15_000, 1),
-      logFormat: yield* parseChoice("logFormat", raw.logFormat, ["pretty", "json", "logfmt"] as const, "pretty"),
-      logLevel: yield* parseChoice("logLevel", raw.logLevel, ["debug", "info", "warn", "error"] as const, "info"),
-      warnings
+      logFormat: yield* parseChoice("logFormat", raw.logFormat, logFormats, "pretty"),
+      logLevel: yield* parseChoice("logLevel", raw.logLevel, logLevels, "info"),
+      warnings,
+      sessionUser
     }
   })
 

@@ -6,7 +6,7 @@ import { Cause, Config, ConfigProvider, Console, Data, Effect, Layer, Option, Re
 import { Command, Flag } from "effect/cli"
 import { FetchHttpClient } from "effect/http"
 import { existsSync, readFileSync } from "node:fs"
-import { AuthConfig, type AuthSettings, type LogFormat, type LogLevel, readSettings, variables } from "./AuthConfig.ts"
+import { AuthConfig, type AuthSettings, type LogFormat, logFormats, type LogLevel, logLevels, readSettings, variables } from "./AuthConfig.ts"
 import type { AuthResult } from "./Authentication.ts"
 import type { AuthError } from "./Errors.ts"
 import * as Logging from "./Logging.ts"
@@ -102,11 +102,11 @@ const configProvider = (envFile: Option.Option<string>, overrides: Record<string
 const loggingOf = (provider: ConfigProvider.ConfigProvider) =>
   Effect.gen(function*() {
     const read = (name: string) => Config.option(Config.String(name))
-    const format = Option.getOrUndefined(yield* read(variables.logFormat))?.toLowerCase()
-    const level = Option.getOrUndefined(yield* read(variables.logLevel))?.toLowerCase()
+    const pick = <A extends string>(value: Option.Option<string>, choices: ReadonlyArray<A>, fallback: A): A =>
+      choices.find((choice) => choice === Option.getOrUndefined(value)?.trim().toLowerCase()) ?? fallback
     return {
-      format: (["pretty", "json", "logfmt"].includes(format ?? "") ? format : "pretty") as LogFormat,
-      level: (["debug", "info", "warn", "error"].includes(level ?? "") ? level : "info") as LogLevel
+      format: pick(yield* read(variables.logFormat), logFormats, "pretty"),
+      level: pick(yield* read(variables.logLevel), logLevels, "info")
     }
   }).pipe(
     Effect.provide(ConfigProvider.layer(provider)),

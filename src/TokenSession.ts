@@ -6,10 +6,9 @@
  * lets exactly one refresh, and the others read its result.
  */
 import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Redacted, Ref, Scope } from "effect"
-import { AuthConfig, type AuthSettings } from "./AuthConfig.ts"
+import { AuthConfig } from "./AuthConfig.ts"
 import { Authentication, type AuthResult } from "./Authentication.ts"
 import type { ConfigError, TokenError } from "./Errors.ts"
-import { inspect } from "./JwtCredential.ts"
 import { fields } from "./Logging.ts"
 import { retryTransient } from "./RetryPolicy.ts"
 import type { Token } from "./Token.ts"
@@ -47,16 +46,6 @@ export interface TokenSessionService {
   readonly shared: boolean
 }
 
-/** The user part of the session key: the JWT's subject, or the password login's username and extension. */
-const userOf = (config: AuthSettings) =>
-  Effect.gen(function*() {
-    if (config.method === "jwt" && config.jwt !== undefined) {
-      const claims = yield* inspect(config.jwt, yield* Clock.currentTimeMillis)
-      return `jwt:${claims.sub ?? "unknown"}`
-    }
-    return config.password === undefined ? "unknown" : `password:${config.password.username}*${config.password.extension ?? ""}`
-  })
-
 const isStoreUnavailable = (error: unknown): error is StoreUnavailable =>
   typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "StoreUnavailable"
 
@@ -76,7 +65,7 @@ export class TokenSession extends Context.Service<TokenSession, TokenSessionServ
         const fallbackStore = yield* makeMemory
         const softMs = Duration.toMillis(Duration.fromInputUnsafe(options.softWindow ?? "5 minutes"))
         const hardMs = Duration.toMillis(Duration.fromInputUnsafe(options.hardWindow ?? "30 seconds"))
-        const key = sessionKey(config.server, config.clientId, yield* userOf(config))
+        const key = sessionKey(config.server, config.clientId, config.sessionUser)
 
         let cached: Token | undefined
         let inflight: Deferred.Deferred<Token, TokenError | ConfigError> | undefined

@@ -60,18 +60,17 @@ export const defaults = {
   apiRateLimit: 50
 } satisfies PlatformOptions
 
-const routes: Record<string, (platform: EmulatedPlatform, request: IncomingRequest) => Reply> = {
-  [tokenPath]: (platform, request) => platform.token(request),
-  [revokePath]: (platform, request) => platform.revoke(request),
-  [extensionPath]: (platform, request) => platform.extension(request)
+const routes: Record<string, { readonly method: string; readonly handle: (platform: EmulatedPlatform, request: IncomingRequest) => Reply }> = {
+  [tokenPath]: { method: "POST", handle: (platform, request) => platform.token(request) },
+  [revokePath]: { method: "POST", handle: (platform, request) => platform.revoke(request) },
+  [extensionPath]: { method: "GET", handle: (platform, request) => platform.extension(request) }
 }
-const routeMethods: Record<string, string> = { [tokenPath]: "POST", [revokePath]: "POST", [extensionPath]: "GET" }
 
 const route = (platform: EmulatedPlatform, request: IncomingRequest): Reply => {
-  const handler = routes[request.path]
-  if (handler === undefined) return apiError(404, "CMN-102", "Resource not found")
-  if (routeMethods[request.path] !== request.method) return apiError(405, "CMN-405", "Method not allowed")
-  return handler(platform, request)
+  const found = routes[request.path]
+  if (found === undefined) return apiError(404, "CMN-102", "Resource not found")
+  if (found.method !== request.method) return apiError(405, "CMN-405", "Method not allowed")
+  return found.handle(platform, request)
 }
 
 const toResponse = (status: number, headers: Readonly<Record<string, string>>, body: unknown) => {
